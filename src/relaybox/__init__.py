@@ -1,0 +1,3 @@
+"""relaybox: a self-hosted communications platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Money: the wallet ledger, holds for messages, number subscriptions, the SIP balance."""

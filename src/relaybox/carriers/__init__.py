@@ -1,0 +1,1 @@
+"""Carrier adapters: the contract, typed errors and a registry by name."""

@@ -1,0 +1,1 @@
+"""Pure rules, no I/O: phone numbers, encoding and segments, status, keywords, OTP, money."""

@@ -1,0 +1,1 @@
+"""Project settings that other capabilities write into: the project's environment."""

@@ -1,0 +1,1 @@
+"""Per-country prices for SMS segments and voice minutes: list prices and account overrides."""

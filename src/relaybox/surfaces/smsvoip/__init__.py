@@ -1,0 +1,3 @@
+from relaybox.surfaces.smsvoip import public, rates, sms, voip
+
+routers = [public.router, sms.router, rates.router, voip.router]

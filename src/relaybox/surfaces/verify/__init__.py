@@ -1,0 +1,3 @@
+from relaybox.surfaces.verify import requests, sms
+
+routers = [sms.router, requests.router]
