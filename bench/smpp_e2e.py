@@ -193,9 +193,7 @@ async def run_jasmin(args: argparse.Namespace, smsc: Smsc, tuned: bool) -> dict[
     from tests.peers.jasmin.harness import Jasmin, Upstream
 
     name = "jasmin_tuned" if tuned else "jasmin_stock"
-    jasmin = Jasmin(
-        Upstream("127.0.0.1", smsc.port, SMSC_ID, SMSC_PASSWORD), tcp_nodelay=tuned
-    )
+    jasmin = Jasmin(Upstream("127.0.0.1", smsc.port, SMSC_ID, SMSC_PASSWORD), tcp_nodelay=tuned)
     bound = smsc.stats().get("bound_sessions", 0)
     await asyncio.to_thread(jasmin.start)
     receiver = JasminReceiver()

@@ -150,9 +150,7 @@ class Jasmin:
     def _write_config(self, venv: Path) -> Path:
         etc = self.dir / "etc"
         (etc / "store").mkdir(parents=True, exist_ok=True)
-        site = Path(
-            sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)})
-        )
+        site = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
         # The wheel lacks the AMQP spec Jasmin loads; txAMQP ships the same file.
         spec = site / "txamqp" / "specs" / "standard" / "amqp0-9-1.stripped.xml"
         config = etc / "jasmin.cfg"

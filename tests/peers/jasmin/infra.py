@@ -9,6 +9,7 @@ cannot feed stale queued messages or receipt mappings into this one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -121,7 +122,5 @@ def create_vhost(user: str = "guest") -> str:
 
 def delete_vhost(vhost: str) -> None:
     if vhost != "/":
-        try:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
             _rabbitmqctl("delete_vhost", vhost)
-        except (OSError, subprocess.SubprocessError):
-            pass

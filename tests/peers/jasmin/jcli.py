@@ -7,6 +7,7 @@ other option, and strips telnet commands from what it reads.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 
 IAC, DONT, DO, WONT, WILL, SB, SE, NAWS = 255, 254, 253, 252, 251, 250, 240, 31
@@ -42,7 +43,8 @@ class JCli:
             if command in (DO, DONT, WILL, WONT) and i + 2 < len(data):
                 option = data[i + 2]
                 if command == DO and option == NAWS:  # 250 x 50 characters
-                    self.sock.sendall(bytes([IAC, WILL, NAWS, IAC, SB, NAWS, 0, 250, 0, 50, IAC, SE]))
+                    size = bytes([IAC, SB, NAWS, 0, 250, 0, 50, IAC, SE])
+                    self.sock.sendall(bytes([IAC, WILL, NAWS]) + size)
                 elif command == DO:
                     self.sock.sendall(bytes([IAC, WONT, option]))
                 elif command == WILL:
@@ -93,8 +95,6 @@ class JCli:
         return out
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.sock.sendall(b"quit\r\n")
-        except OSError:
-            pass
         self.sock.close()
