@@ -7,7 +7,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev run test lint format bench clean
+.PHONY: install install-dev run test lint format bench bench-smpp clean
 
 $(RUNTIME_STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ format: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench.run
+
+## relaybox vs Jasmin 0.11.0 over SMPP, end to end (needs RabbitMQ and Redis; ~6 min).
+bench-smpp: install-dev
+	$(BIN)/python -m bench.smpp_e2e $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
