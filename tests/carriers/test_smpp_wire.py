@@ -91,7 +91,9 @@ def test_the_table_agrees_with_the_segment_rules() -> None:
 
 
 @pytest.mark.parametrize("mode", ["unpacked", "packed", "sar"])
-@pytest.mark.parametrize(("label", "body", "parts", "data_coding"), BODIES, ids=[b[0] for b in BODIES])
+@pytest.mark.parametrize(
+    ("label", "body", "parts", "data_coding"), BODIES, ids=[b[0] for b in BODIES]
+)
 async def test_the_smsc_reads_what_we_meant(
     smsc: Smsc,
     adapters: dict[str, SmppAdapter],

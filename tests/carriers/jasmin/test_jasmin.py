@@ -182,9 +182,7 @@ async def test_multipart_arrives_intact(jasmin: JasminPeer, relay: Relay) -> Non
 
 
 async def test_mo_reaches_the_inbox_through_jasmin(jasmin: JasminPeer, relay: Relay) -> None:
-    await jasmin.run(
-        jasmin.smsc.send_mo(HANDSET, relay.number, "Reply via Jasmin")
-    )
+    await jasmin.run(jasmin.smsc.send_mo(HANDSET, relay.number, "Reply via Jasmin"))
     deadline = time.monotonic() + 30
     async with relay.client() as c:
         while True:
