@@ -69,6 +69,12 @@ class Smsc:
             time.sleep(0.2)
 
 
+def suffix(i: int) -> str:
+    """Five digits for the i-th destination (i < 90000), never ending in 9xxx: the SMSC peer
+    picks failure modes (no answer, unbind, ...) by the last four digits 9991-9997."""
+    return f"{i // 9000}{i % 9000:04d}"
+
+
 def percentile_ms(values: list[float], p: float) -> float:
     return round(loadgen.percentile(values, p) * 1000, 1)
 
@@ -93,6 +99,7 @@ def summarize(
         "accept_p50_ms": percentile_ms(load.latencies, 50),
         "accept_p99_ms": percentile_ms(load.latencies, 99),
         "delivered": len(done),
+        "complete": len(done) == len(sent_at) == load.sent,
         "e2e_mps": round(len(done) / elapsed, 1) if done else 0.0,
         "e2e_s": round(elapsed, 2),
         "unique_submits": smsc_after["unique_submits"] - smsc_before["unique_submits"],
@@ -162,7 +169,7 @@ async def jasmin_phase(
                 {
                     "username": jasmin.system_id,
                     "password": jasmin.password,
-                    "to": f"3360{tag}{i:06d}",
+                    "to": f"3360{tag}{suffix(i)}",
                     "content": f"bench {tag} {i}",
                     "dlr": "yes",
                     "dlr-url": dlr_url,

@@ -21,6 +21,7 @@ import orjson
 from bench import loadgen
 from bench.common import PY, Process, free_port, wait_http
 from bench.e2e import Receiver
+from bench.smpp_e2e import suffix
 
 SECRET = "bench"
 
@@ -68,7 +69,7 @@ async def _phase(
 
     def requests() -> Any:
         for i in range(n):
-            to = f"+4474001{(tag * 50000 + i) % 100000:05d}"
+            to = f"+447400{tag}{suffix(i)}"
             body = orjson.dumps({"to": to, "from": sender, "body": f"bench {tag} {i}"})
             yield loadgen.request("POST", path, body, headers)
 
