@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
+import shutil
+import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -243,11 +247,21 @@ def machine() -> dict[str, Any]:
     }
 
 
-async def main_async(args: argparse.Namespace) -> None:
-    import tempfile
+@contextlib.contextmanager
+def work_dir(keep: bool) -> Iterator[str]:
+    """A temp dir, removed afterwards unless `keep` (logs and relaybox.db for a post-mortem)."""
+    path = tempfile.mkdtemp(prefix="relaybox-smpp-e2e-")
+    print(f"work dir: {path}", flush=True)
+    try:
+        yield path
+    finally:
+        if not keep:
+            shutil.rmtree(path, ignore_errors=True)
 
+
+async def main_async(args: argparse.Namespace) -> None:
     results: dict[str, Any] = {"machine": machine(), "settings": vars(args), "systems": {}}
-    with tempfile.TemporaryDirectory(prefix="relaybox-smpp-e2e-") as tmp:
+    with work_dir(args.keep) as tmp:
         work = Path(tmp)
         smsc = Smsc(work, args.receipt_delay_ms)
         try:
@@ -293,6 +307,7 @@ def main() -> None:
     parser.add_argument("--idle-timeout", type=float, default=45)
     parser.add_argument("--skip-relaybox", action="store_true")
     parser.add_argument("--skip-jasmin", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir")
     parser.add_argument("--no-tuned", dest="tuned", action="store_false")
     asyncio.run(main_async(parser.parse_args()))
 

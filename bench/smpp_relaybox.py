@@ -102,7 +102,7 @@ async def run_relaybox(args: argparse.Namespace, smsc: Any, work: Path) -> dict[
         "RELAYBOX_SECRET_KEY": SECRET,
         "RELAYBOX_CARRIER": "smpp",
         "RELAYBOX_ACCESS_LOG": "false",
-        "RELAYBOX_LOG_LEVEL": "WARNING",
+        "RELAYBOX_LOG_LEVEL": os.environ.get("RELAYBOX_LOG_LEVEL", "WARNING"),
         "RELAYBOX_RATE_LIMIT_NATIVE_PER_MINUTE": "1000000000",
     }
     bound = smsc.stats().get("bound_sessions", 0)
