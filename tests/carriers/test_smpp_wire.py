@@ -85,13 +85,15 @@ BODIES: list[tuple[str, str, int, int]] = [
 ]
 
 
-def test_the_table_agrees_with_the_segment_rules() -> None:
+async def test_the_table_agrees_with_the_segment_rules() -> None:
     for _label, body, parts, _dc in BODIES:
         assert encoding.analyze(body).segments == parts
 
 
 @pytest.mark.parametrize("mode", ["unpacked", "packed", "sar"])
-@pytest.mark.parametrize(("label", "body", "parts", "data_coding"), BODIES, ids=[b[0] for b in BODIES])
+@pytest.mark.parametrize(
+    ("label", "body", "parts", "data_coding"), BODIES, ids=[b[0] for b in BODIES]
+)
 async def test_the_smsc_reads_what_we_meant(
     smsc: Smsc,
     adapters: dict[str, SmppAdapter],
