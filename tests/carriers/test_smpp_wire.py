@@ -85,7 +85,7 @@ BODIES: list[tuple[str, str, int, int]] = [
 ]
 
 
-def test_the_table_agrees_with_the_segment_rules() -> None:
+async def test_the_table_agrees_with_the_segment_rules() -> None:
     for _label, body, parts, _dc in BODIES:
         assert encoding.analyze(body).segments == parts
 

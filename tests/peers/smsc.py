@@ -40,6 +40,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import signal
 import socket
 import time
@@ -52,6 +53,7 @@ import smpp34
 
 from relaybox.domain import encoding
 
+log = logging.getLogger("tests.peers.smsc")
 ReceiptMode = Literal["requested", "always", "never"]
 TLV_RECEIPTED_MESSAGE_ID = 0x001E
 TLV_MESSAGE_STATE = 0x0427
@@ -177,12 +179,15 @@ class Smsc:
         assert self._server is not None
         while True:
             ev = await self._server.next()
-            if isinstance(ev, smpp34.SubmitSmEvent):
-                self._on_submit(ev)
-            elif isinstance(ev, smpp34.Esme):
-                await self._on_bind(ev)
-            elif isinstance(ev, smpp34.Unbound):
-                self.sessions.pop(ev.session_id, None)
+            try:
+                if isinstance(ev, smpp34.SubmitSmEvent):
+                    self._on_submit(ev)
+                elif isinstance(ev, smpp34.Esme):
+                    await self._on_bind(ev)
+                elif isinstance(ev, smpp34.Unbound):
+                    self.sessions.pop(ev.session_id, None)
+            except Exception:
+                log.exception("SMSC peer: handling %r failed", ev)
 
     async def _on_bind(self, esme: smpp34.Esme) -> None:
         if esme.system_id != self.system_id:
@@ -199,8 +204,8 @@ class Smsc:
         self._next_id += 1
         return str(self._next_id)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
+    def _spawn(self, awaitable: Any) -> None:
+        task = asyncio.ensure_future(awaitable)  # smpp34's calls return futures, not coroutines
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
