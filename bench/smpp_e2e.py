@@ -200,11 +200,14 @@ def jasmind_cpu(jasmin: Any) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run_jasmin(args: argparse.Namespace, smsc: Smsc, tuned: bool) -> dict[str, Any]:
+async def run_jasmin(
+    args: argparse.Namespace, smsc: Smsc, work: Path, tuned: bool
+) -> dict[str, Any]:
     from tests.peers.jasmin.harness import Jasmin, Upstream
 
     name = "jasmin_tuned" if tuned else "jasmin_stock"
-    jasmin = Jasmin(Upstream("127.0.0.1", smsc.port, SMSC_ID, SMSC_PASSWORD), tcp_nodelay=tuned)
+    upstream = Upstream("127.0.0.1", smsc.port, SMSC_ID, SMSC_PASSWORD)
+    jasmin = Jasmin(upstream, tcp_nodelay=tuned, workdir=work / name)
     bound = smsc.stats().get("bound_sessions", 0)
     await asyncio.to_thread(jasmin.start)
     receiver = JasminReceiver()
@@ -273,10 +276,10 @@ async def main_async(args: argparse.Namespace) -> None:
                 systems["relaybox"] = await run_relaybox(args, smsc, work)
                 emit("relaybox", systems["relaybox"])
             if not args.skip_jasmin:
-                systems["jasmin_stock"] = await run_jasmin(args, smsc, tuned=False)
+                systems["jasmin_stock"] = await run_jasmin(args, smsc, work, tuned=False)
                 emit("jasmin_stock", systems["jasmin_stock"])
                 if args.tuned:
-                    systems["jasmin_tuned"] = await run_jasmin(args, smsc, tuned=True)
+                    systems["jasmin_tuned"] = await run_jasmin(args, smsc, work, tuned=True)
                     emit("jasmin_tuned", systems["jasmin_tuned"])
         finally:
             smsc.process.stop()

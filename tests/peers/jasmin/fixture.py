@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import threading
 import time
 from collections.abc import Coroutine, Iterator
@@ -57,7 +58,7 @@ def wait_bound(smsc: Any, gateway: Jasmin, timeout: float = 30) -> None:
 
 
 @pytest.fixture(scope="session")
-def jasmin() -> Iterator[JasminPeer]:
+def jasmin(request: pytest.FixtureRequest) -> Iterator[JasminPeer]:
     require_infra()
     from tests.peers.smsc import Smsc
 
@@ -82,3 +83,7 @@ def jasmin() -> Iterator[JasminPeer]:
         on_loop(smsc.stop())
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+        if request.session.testsfailed:
+            print(f"\nJasmin's config and logs are kept in {gateway.dir}")
+        else:
+            shutil.rmtree(gateway.dir, ignore_errors=True)
