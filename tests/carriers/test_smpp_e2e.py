@@ -122,6 +122,10 @@ async def test_live_send_is_delivered_and_multipart_waits_for_every_part(
         m = (await s.execute(select(Message).where(Message.id == single))).scalar_one()
     assert m.carrier == "smpp"
     assert worker.carriers.health()["smpp"]["status"] == "up"
+    status_page = (await client.get("/api/v1/status")).json()
+    assert {"name": "carrier:smpp", "status": "operational", "detail": "1 of 1 connections up"} in (
+        status_page["components"]
+    )
 
 
 async def test_undelivered_receipt_and_rejected_submit(
