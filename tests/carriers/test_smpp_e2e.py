@@ -21,7 +21,7 @@ from relaybox.carriers import connections
 from relaybox.carriers.smpp.config import SmppConfig
 from relaybox.jobs.runner import Runner
 from relaybox.maintenance import schedule_maintenance
-from relaybox.messaging.models import Message
+from relaybox.messaging.models import CarrierRef, Message
 from relaybox.numbers.models import PhoneNumber
 from relaybox.runtime import Runtime
 from relaybox.settings import Settings
@@ -120,7 +120,13 @@ async def test_live_send_is_delivered_and_multipart_waits_for_every_part(
     await eventually(acked)
     async with worker.db.read() as s:
         m = (await s.execute(select(Message).where(Message.id == single))).scalar_one()
+        parts = (
+            await s.execute(
+                select(CarrierRef.part, CarrierRef.status).where(CarrierRef.message_id == long)
+            )
+        ).all()
     assert m.carrier == "smpp"
+    assert sorted(parts) == [(1, "delivered"), (2, "delivered")]  # each part's own receipt
     assert worker.carriers.health()["smpp"]["status"] == "up"
     status_page = (await client.get("/api/v1/status")).json()
     assert {"name": "carrier:smpp", "status": "operational", "detail": "1 of 1 connections up"} in (

@@ -32,6 +32,9 @@ else they wait until one binds. ``receipts`` chooses when: requested (registered
 always, never.
 
 Binds are checked by system_id only: smpp34's Python server does not expose the bind password.
+smpp34 1.5.0's server does not match the deliver_sm_resp of a receiver-only bind (bind_receiver)
+to its deliver_sm (the ESME does send it: checked on the wire), so receipts on such binds count
+in ``receipts_sent`` but not in ``receipts_acked``; transceiver binds count both.
 """
 
 from __future__ import annotations
@@ -59,7 +62,8 @@ TLV_RECEIPTED_MESSAGE_ID = 0x001E
 TLV_MESSAGE_STATE = 0x0427
 STATE = {"DELIVRD": 2, "UNDELIV": 5}
 SLOW_SECONDS = 2.0
-SENDERS = 32  # deliver_sm sent concurrently
+SENDERS = 4  # tasks routing due receipts to sessions
+ACK_WAIT = 10.0  # seconds a receipt waits for its deliver_sm_resp
 
 
 @dataclass
@@ -288,15 +292,20 @@ class Smsc:
             if esme is None:
                 self._waiting[r.system_id].append(r)
                 continue
-            s = r.submit
-            text = receipt_text(s.message_id, r.stat, r.err, s.short_message, s.received_at)
-            tlvs = [
-                smpp34.Tlv(TLV_RECEIPTED_MESSAGE_ID, s.message_id.encode() + b"\x00"),
-                smpp34.Tlv(TLV_MESSAGE_STATE, bytes((STATE[r.stat],))),
-            ]
             self._c.receipts_sent += 1
-            try:
-                resp = await esme.deliver_sm(
+            # not awaited here: a receipt waiting for its deliver_sm_resp must not hold up others
+            self._spawn(self._deliver_receipt(esme, r))
+
+    async def _deliver_receipt(self, esme: smpp34.Esme, r: _Receipt) -> None:
+        s = r.submit
+        text = receipt_text(s.message_id, r.stat, r.err, s.short_message, s.received_at)
+        tlvs = [
+            smpp34.Tlv(TLV_RECEIPTED_MESSAGE_ID, s.message_id.encode() + b"\x00"),
+            smpp34.Tlv(TLV_MESSAGE_STATE, bytes((STATE[r.stat],))),
+        ]
+        try:
+            resp = await asyncio.wait_for(
+                esme.deliver_sm(
                     s.source_addr,
                     text,
                     source_addr=s.destination_addr,
@@ -306,13 +315,17 @@ class Smsc:
                     dest_addr_npi=s.source_addr_npi,
                     esm_class=0x04,
                     tlvs=tlvs,
-                )
-            except smpp34.SmppError:
-                self._c.receipts_sent -= 1
-                self._waiting[r.system_id].append(r)  # the session went away: send it later
-                continue
-            if resp.is_success:
-                self._c.receipts_acked += 1
+                ),
+                ACK_WAIT,
+            )
+        except TimeoutError:
+            return  # sent but never acknowledged (see the module docstring); not resent
+        except smpp34.SmppError:
+            self._c.receipts_sent -= 1
+            self._waiting[r.system_id].append(r)  # the session went away: send it later
+            return
+        if resp.is_success:
+            self._c.receipts_acked += 1
 
     async def send_mo(
         self,

@@ -119,7 +119,11 @@ class Bind:
                 await asyncio.sleep(delay)
                 continue
             self.failures = 0
-            await self._read()
+            try:
+                await self._read()
+            except Exception as err:  # the session broke in a way smpp34 did not report
+                self.last_error = str(err)
+                log.exception("SMPP %s bind %d: reading failed", self.config.name, self.index)
             if self._stopping:
                 return
             self.state = "down"
