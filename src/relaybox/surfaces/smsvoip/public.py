@@ -60,6 +60,9 @@ async def status(rt: RuntimeDep) -> Any:
         components.append(
             Component(name="jobs", status=worker, detail=f"{overdue} due, {dead} dead-lettered")
         )
+    for name, health in rt.carriers.health().items():  # adapters running in this process
+        state = {"up": "operational", "down": "outage"}.get(str(health.get("status")), "degraded")
+        components.append(Component(name=f"carrier:{name}", status=state))
     overall = "operational"
     if any(c.status == "outage" for c in components):
         overall = "outage"
