@@ -39,8 +39,11 @@ format: install-dev
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
+## Benchmarks (docs/benchmarks.md); PostgreSQL too when RELAYBOX_TEST_POSTGRES_URL is set. Needs wrk.
 bench: install-dev
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.accept
+	$(BIN)/python -m bench.e2e
+	$(BIN)/python -m bench.crash_e2e --messages 10000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
