@@ -33,6 +33,13 @@ admin.add_typer(accounts, name="accounts")
 admin.add_typer(subaccounts, name="subaccounts")
 admin.add_typer(projects, name="projects")
 admin.add_typer(keys, name="keys")
+carriers = typer.Typer(help="Live carrier connections.", no_args_is_help=True)
+smpp = typer.Typer(
+    help="SMPP 3.4 connections (used when RELAYBOX_CARRIER=smpp; read at start).",
+    no_args_is_help=True,
+)
+app.add_typer(carriers, name="carriers")
+carriers.add_typer(smpp, name="smpp")
 
 
 def _settings() -> Settings:
@@ -449,6 +456,127 @@ def numbers_load_stock(
 
     asyncio.run(load())
     _emit(summary)
+
+
+# -- carriers -----------------------------------------------------------------------------------
+
+
+def _box() -> Any:
+    from relaybox.crypto import SecretBox, load_server_secret
+
+    settings = _settings()
+    return SecretBox(load_server_secret(settings.secret_key, settings.data_dir))
+
+
+def _smpp_view(config: Any) -> dict[str, Any]:
+    return {
+        "name": config.name,
+        "host": config.host,
+        "port": config.port,
+        "system_id": config.system_id,
+        **config.options(),
+    }
+
+
+@smpp.command("add")
+def smpp_add(
+    name: Annotated[str, typer.Argument(help="A name for this connection")],
+    host: Annotated[str, typer.Option(help="SMSC host")],
+    port: Annotated[int, typer.Option(help="SMSC port")] = 2775,
+    system_id: Annotated[str, typer.Option(help="Bind system_id")] = "relaybox",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, envvar="RELAYBOX_SMPP_PASSWORD", help="Bind password"
+        ),
+    ] = "",
+    system_type: Annotated[str, typer.Option(help="Bind system_type")] = "",
+    bind_mode: Annotated[
+        str, typer.Option(help="transceiver | transmitter+receiver")
+    ] = "transceiver",
+    sessions: Annotated[int, typer.Option(help="Binds (pairs in transmitter+receiver mode)")] = 1,
+    window: Annotated[int, typer.Option(help="Submits in flight per bind")] = 64,
+    tps: Annotated[
+        float, typer.Option(help="Submits per second for the connection; 0 = no cap")
+    ] = 0,
+    gsm7: Annotated[str, typer.Option(help="GSM-7 on the wire: unpacked | packed")] = "unpacked",
+    concat: Annotated[str, typer.Option(help="Long messages: udh | sar")] = "udh",
+    validity: Annotated[int | None, typer.Option(help="Cap on validity, seconds")] = None,
+    prefix: Annotated[
+        list[str] | None, typer.Option(help="Destination prefix this connection carries (repeat)")
+    ] = None,
+    priority: Annotated[int, typer.Option(help="Lower is preferred among equal prefixes")] = 100,
+    submit_ids: Annotated[
+        str, typer.Option(help="Ids in submit_sm_resp: text | hex | decimal")
+    ] = "text",
+    receipt_ids: Annotated[
+        str, typer.Option(help="Ids in receipts: text | hex | decimal")
+    ] = "text",
+    response_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for submit_sm_resp")
+    ] = 10,
+) -> None:
+    """Add an SMPP connection. The password is stored encrypted with the server key."""
+    from relaybox.carriers import connections
+    from relaybox.carriers.smpp.config import SmppConfig, normalize_prefix
+
+    try:
+        config = SmppConfig(
+            name=name,
+            host=host,
+            port=port,
+            system_id=system_id,
+            password=password,
+            system_type=system_type,
+            bind_mode=bind_mode,  # type: ignore[arg-type]
+            sessions=sessions,
+            window=window,
+            tps=tps,
+            gsm7=gsm7,  # type: ignore[arg-type]
+            concat=concat,  # type: ignore[arg-type]
+            validity_seconds=validity,
+            prefixes=tuple(normalize_prefix(p) for p in prefix or ()),
+            priority=priority,
+            submit_ids=submit_ids,  # type: ignore[arg-type]
+            receipt_ids=receipt_ids,  # type: ignore[arg-type]
+            response_timeout=response_timeout,
+        )
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    box = _box()
+
+    async def work(s: AsyncSession) -> Any:
+        row = await connections.add_smpp(s, box, config)
+        return {"id": row.id, **_smpp_view(config)}
+
+    _emit(_run(work))
+
+
+@smpp.command("list")
+def smpp_list() -> None:
+    """List SMPP connections (passwords are never shown)."""
+    from relaybox.carriers import connections
+
+    box = _box()
+
+    async def work(s: AsyncSession) -> Any:
+        rows = await connections.list_rows(s)
+        return [{"id": r.id, **_smpp_view(connections.to_config(r, box))} for r in rows]
+
+    _emit(_run(work))
+
+
+@smpp.command("remove")
+def smpp_remove(name: str) -> None:
+    """Remove an SMPP connection."""
+    from relaybox.carriers import connections
+
+    async def work(s: AsyncSession) -> Any:
+        await connections.remove(s, name)
+        return {"removed": name}
+
+    _emit(_run(work))
 
 
 def main() -> None:

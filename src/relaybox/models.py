@@ -3,6 +3,7 @@
 from relaybox.accounts import models as accounts
 from relaybox.audit import models as audit
 from relaybox.billing import models as billing
+from relaybox.carriers import models as carriers
 from relaybox.carriers.simulator import models as simulator
 from relaybox.http import idempotency
 from relaybox.jobs import models as jobs
@@ -20,6 +21,7 @@ __all__ = [
     "accounts",
     "audit",
     "billing",
+    "carriers",
     "idempotency",
     "jobs",
     "messaging",

@@ -30,6 +30,7 @@ CAPABILITY_MODULES: list[str] = [
     "relaybox.messaging.jobs",
     "relaybox.carriers.simulator.adapter",
     "relaybox.carriers.simulator.jobs",
+    "relaybox.carriers.smpp.adapter",
     "relaybox.numbers.jobs",
     "relaybox.billing.jobs",
 ]

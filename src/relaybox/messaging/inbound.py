@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relaybox import clock, ids
@@ -53,7 +53,14 @@ async def _store_raw(session: AsyncSession, m: InboundSms) -> bool:
 
 
 async def _reassemble(session: AsyncSession, m: InboundSms) -> tuple[str, str] | None:
-    """(body, external id) once every part of a multipart MO is here; None until then."""
+    """(body, external id) once every part of a multipart MO is here; None until then.
+
+    On PostgreSQL, parts of one message stored by concurrent transactions (two binds, two
+    workers) would each miss the other's uncommitted row and neither would assemble; a
+    transaction lock per message makes them take turns, and the later one sees every part."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = f"mo-parts:{m.carrier}:{m.sender}:{m.to}:{m.concat_ref or ''}:{m.part_total}"
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
     await session.execute(
         dialect_insert(session, InboundPart)
         .values(

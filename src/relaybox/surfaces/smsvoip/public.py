@@ -34,6 +34,24 @@ class Status(BaseModel):
     components: list[Component]
 
 
+CARRIER_STATUS = {"up": "operational", "degraded": "degraded", "down": "outage"}
+
+
+def carrier_component(name: str, health: dict[str, Any]) -> Component:
+    """A carrier adapter running in this process, coarsely: the public page shows whether the
+    network is reachable, not hosts or bind details (operators read health() in logs/tests)."""
+    detail = None
+    connections = health.get("connections")
+    if isinstance(connections, dict):
+        up = sum(1 for c in connections.values() if c.get("status") == "up")
+        detail = f"{up} of {len(connections)} connections up"
+    return Component(
+        name=f"carrier:{name}",
+        status=CARRIER_STATUS.get(str(health.get("status")), "degraded"),
+        detail=detail,
+    )
+
+
 @router.get("/api/v1/ping", response_model=Ping, openapi_extra=PUBLIC)
 async def ping() -> Any:
     return Ping(status="ok", time=clock.now().isoformat().replace("+00:00", "Z"))
@@ -60,9 +78,8 @@ async def status(rt: RuntimeDep) -> Any:
         components.append(
             Component(name="jobs", status=worker, detail=f"{overdue} due, {dead} dead-lettered")
         )
-    for name, health in rt.carriers.health().items():  # adapters running in this process
-        state = {"up": "operational", "down": "outage"}.get(str(health.get("status")), "degraded")
-        components.append(Component(name=f"carrier:{name}", status=state))
+    for name, health in rt.carriers.health().items():
+        components.append(carrier_component(name, health))
     overall = "operational"
     if any(c.status == "outage" for c in components):
         overall = "outage"

@@ -1,0 +1,1 @@
+"""The SMPP 3.4 carrier adapter (see docs/carriers.md)."""
