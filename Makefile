@@ -39,8 +39,11 @@ format: install-dev
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
+## Benchmarks (docs/benchmarks.md); PostgreSQL too when RELAYBOX_TEST_POSTGRES_URL is set. Needs wrk.
 bench: install-dev
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.accept
+	$(BIN)/python -m bench.e2e
+	$(BIN)/python -m bench.crash_e2e --messages 10000
 
 ## relaybox vs Jasmin 0.11.0 over SMPP, end to end (needs RabbitMQ and Redis; ~6 min).
 bench-smpp: install-dev

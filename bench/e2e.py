@@ -1,9 +1,11 @@
 """End-to-end benchmark: HTTP accept -> carrier -> receipt -> delivered -> status webhook.
 
     .venv/bin/python -m bench.e2e [--messages 5000] [--connections 32] [--postgres URL]
-                                   [--carrier simulator]
+                                   [--workers N]
 
-relaybox (`relaybox serve`, API + worker + simulator in one process) on a fresh database; a
+relaybox (`relaybox serve`, API + worker + simulator in one process) on a fresh database — or,
+with --workers N on PostgreSQL, `relaybox serve --no-worker` plus N `relaybox worker` processes,
+the scaled-out topology of docs/deployment.md; a
 local webhook receiver (in this process) is the project's status URL; messages go in over
 keep-alive connections with the test key. msgs/s = messages whose `delivered` webhook arrived,
 divided by the time from the first send to the last such webhook. Also reports accept rate and
@@ -125,11 +127,13 @@ async def main_async(args: argparse.Namespace) -> None:
                 "RELAYBOX_SIMULATOR_RECEIPT_SECONDS": "0.05",
                 "RELAYBOX_RATE_LIMIT_NATIVE_PER_MINUTE": "1000000000",
             }
-            server = Process(
-                [PY, "-m", "relaybox.cli", "serve", "--no-migrate"],
-                env,
-                work / f"relaybox-{name}.log",
-            )
+            split = args.workers > 0 and name == "postgres"
+            serve = ["serve", "--no-migrate", *(["--no-worker"] if split else [])]
+            server = Process([PY, "-m", "relaybox.cli", *serve], env, work / f"relaybox-{name}.log")
+            workers = [
+                Process([PY, "-m", "relaybox.cli", "worker"], env, work / f"worker-{name}-{n}.log")
+                for n in range(args.workers if split else 0)
+            ]
             try:
                 base = f"http://127.0.0.1:{port}"
                 await asyncio.to_thread(wait_http, f"{base}/api/v1/ping")
@@ -143,15 +147,22 @@ async def main_async(args: argparse.Namespace) -> None:
                     )
                     r.raise_for_status()
                 cpu = server.cpu_seconds()
+                worker_cpu = sum(w.cpu_seconds() for w in workers)
                 result = await measure(
                     base, tenant, args.messages, args.connections, receiver, args.timeout
                 )
                 result["server_cpu_s"] = round(server.cpu_seconds() - cpu, 1)
-                emit(f"relaybox_e2e_{name}", result)
+                if workers:
+                    result["workers"] = len(workers)
+                    spent = sum(w.cpu_seconds() for w in workers) - worker_cpu
+                    result["worker_cpu_s"] = round(spent, 1)
+                emit(f"relaybox_e2e_{name}" + (f"_{len(workers)}w" if workers else ""), result)
                 if result["delivered_webhooks"] < result["accepted"]:
                     log = (work / f"relaybox-{name}.log").read_text()
                     print(f"--- server log ({name}), last lines ---\n{log[-4000:]}")
             finally:
+                for w in workers:
+                    w.stop()
                 server.stop()
                 receiver.server.close()
     print(json.dumps({"connections": args.connections}))
@@ -165,6 +176,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--postgres", default=os.environ.get("RELAYBOX_TEST_POSTGRES_URL"))
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--workers", type=int, default=0, help="worker processes (PostgreSQL)")
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -101,3 +101,27 @@ def test_migrate_command_on_a_fresh_database(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "var" / "relaybox.db").exists()
+
+
+def test_simulator_handset_texts_a_project(env: Path) -> None:
+    account = cli("admin", "accounts", "create", "Acme")
+    sub = cli("admin", "subaccounts", "create", account["id"], "EU")  # type: ignore[index]
+    project = cli("admin", "projects", "create", sub["id"], "web")  # type: ignore[index]
+    where = ["--account", account["id"], "--project", project["id"]]  # type: ignore[index]
+    hello = cli("simulator", "send", "+15551230000", "+15005550000", "Hello there", *where)
+    assert isinstance(hello, dict)
+    assert (hello["from"], hello["to"], hello["body"]) == (
+        "+15551230000",
+        "+15005550000",
+        "Hello there",
+    )
+    assert hello["project_id"] == project["id"]  # type: ignore[index]
+    stop = cli("simulator", "send", "+15551230000", "+15005550000", " stop ", *where)
+    assert stop["keyword"] == "opt_out"  # type: ignore[index]
+    seen = cli("simulator", "inbox", "+15551230000", "--account", account["id"])  # type: ignore[index]
+    sent = [m["body"] for m in seen if m["direction"] == "sent"]  # type: ignore[union-attr]
+    assert sent == [" stop ", "Hello there"]
+    orphan = runner.invoke(app, ["simulator", "send", "+15551230000", "+15005550000", "hi"])
+    assert orphan.exit_code == 1 and "--account" in orphan.output
+    listed = runner.invoke(app, ["simulator", "outcomes"])
+    assert "+15005550001" in listed.output and "undelivered" in listed.output

@@ -45,10 +45,18 @@ async def test_metrics_for_operators_only(client: Any, runtime: Runtime, tenant:
     assert "relaybox_jobs{" in r.text
 
 
-async def test_public_ping_and_status(client: Any) -> None:
+async def test_public_ping_and_status(client: Any, runtime: Any) -> None:
     r = await client.get("/api/v1/ping")
     assert r.status_code == 200 and r.json()["status"] == "ok"
     r = await client.get("/api/v1/status")
     body = r.json()
     assert body["status"] == "operational" and body["notice"] is None
     assert {c["name"] for c in body["components"]} >= {"api", "database", "jobs"}
+    await runtime.carriers.start(runtime.carrier_events)  # as a process with a worker has
+    try:
+        components = (await client.get("/api/v1/status")).json()["components"]
+    finally:
+        await runtime.carriers.stop()
+    assert {"name": "carrier:simulator", "status": "operational"} in [
+        {"name": c["name"], "status": c["status"]} for c in components
+    ]

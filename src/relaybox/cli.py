@@ -1,4 +1,4 @@
-"""The relaybox command: serve, worker, migrate, admin."""
+"""The relaybox command: serve, worker, migrate, admin, numbers, simulator."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relaybox import clock, logs
+from relaybox.carriers.simulator import cli as simulator_cli
 from relaybox.settings import Settings
 
 T = TypeVar("T")
@@ -27,6 +28,7 @@ projects = typer.Typer(help="Projects (spec 000).", no_args_is_help=True)
 keys = typer.Typer(help="API keys.", no_args_is_help=True)
 numbers = typer.Typer(help="Phone number stock.", no_args_is_help=True)
 app.add_typer(numbers, name="numbers")
+app.add_typer(simulator_cli.app, name="simulator")
 admin.add_typer(accounts, name="accounts")
 admin.add_typer(subaccounts, name="subaccounts")
 admin.add_typer(projects, name="projects")

@@ -4,7 +4,8 @@ received every message at most once, and every message ends final or sent.
 The SMSC peer runs in the test process; relaybox runs as a real process (API + worker) with
 RELAYBOX_CARRIER=smpp. Half the messages go to the peer's slow destination (answer after 2 s), so
 submits are certainly in flight when the process dies; those end failed with the unknown-outcome
-code rather than being sent twice.
+code rather than being sent twice. Submits the SMSC answered before the kill are recovered from the
+submit journal (carriers/smpp/journal.py) and end delivered.
 """
 
 from __future__ import annotations
@@ -150,3 +151,8 @@ async def test_kill_9_with_submits_in_flight(backend: str, postgres_url: str | N
                 assert (row.status, row.error_code) == ("failed", 30008), row  # outcome unknown
             outcomes[row.status] += 1
         assert outcomes["failed"] > 0  # some submits really were cut off by the kill
+        # The submit journal: a message the SMSC answered before the kill is recovered with its
+        # ids, not failed. Happy destinations are answered at once, so only one caught in the
+        # instant between the answer and its journal commit may end unknown.
+        happy_failed = [i for n, i in enumerate(ids) if n % 2 == 0 and by_id[i].status == "failed"]
+        assert len(happy_failed) <= 2, (outcomes, happy_failed)

@@ -23,3 +23,17 @@ class CarrierConnection(Base):
     password_encrypted: Mapped[str] = mapped_column(Text)  # SecretBox; never plaintext
     options: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class SmppSubmit(Base):
+    """The SMPP adapter's submit journal: ``sending`` is committed before a message's first byte
+    goes to a socket, ``sent`` (with the SMSC's ids) when its submit_sm_resp arrived. After a
+    crash it tells a message that never left (no row: resubmit) from one the SMSC accepted (the
+    result) from one that may or may not have arrived (``sending``: never resubmitted)."""
+
+    __tablename__ = "smpp_submits"
+
+    message_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10))  # sending | sent
+    result: Mapped[str | None] = mapped_column(Text)  # JSON: carrier_message_id, part_ids, raw
+    updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -150,9 +150,10 @@ async def accept(session: AsyncSession, drafts: list[Draft], *, sandbox_sender: 
     results: list[Any] = [None] * len(drafts)
     projects = await _projects(session, drafts)
     planned: list[tuple[int, _Planned]] = []
+    lookups = senders.Lookups()
     for i, d in enumerate(drafts):
         try:
-            planned.append((i, await _plan(session, d, projects, sandbox_sender)))
+            planned.append((i, await _plan(session, d, projects, sandbox_sender, lookups)))
         except DomainError as err:
             results[i] = err
     blocked = await _opted_out(
@@ -172,14 +173,18 @@ async def accept(session: AsyncSession, drafts: list[Draft], *, sandbox_sender: 
 
 
 async def _plan(
-    session: AsyncSession, d: Draft, projects: dict[str, tuple[str, str]], sandbox_sender: str
+    session: AsyncSession,
+    d: Draft,
+    projects: dict[str, tuple[str, str]],
+    sandbox_sender: str,
+    lookups: senders.Lookups,
 ) -> _Planned:
     who = d.who
     project_id = d.req.project_id or who.project_id
     owner = projects.get(project_id) if project_id else None
     if d.req.check_project and (owner is None or not who.sees(owner[0], owner[1], project_id)):
         raise NotFound("Project not found.")
-    sender = await senders.resolve(session, who, d.req.sender, project_id, sandbox_sender)
+    sender = await senders.resolve(session, who, d.req.sender, project_id, sandbox_sender, lookups)
     if phone.same_number(sender.address, d.to.e164):
         raise SameNumber()
     project_id = project_id or sender.project_id

@@ -3,9 +3,9 @@ deliver_sm into receipts and inbound messages for the messaging service.
 
 At most once: a submit that may have reached an SMSC without an answer raises
 SubmitOutcomeUnknown and is never resubmitted. ``recover`` (asked after an attempt that ended
-uncleanly) answers from what this process saw; without that it cannot tell whether an earlier
-process wrote the submit to a socket, so it reports the outcome unknown rather than risk sending
-the message twice.
+uncleanly, e.g. a crash) answers from the submit journal (journal.py): never started → None
+(submit again), answered → the SMSC's ids, started but unanswered → unknown. Without a database
+(the adapter alone, as in bench/smpp_adapter.py) it answers from what this process saw.
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ from relaybox.carriers.base import (
     InboundSms,
     OutboundSms,
     Receipt,
+    RetryableCarrierError,
     SubmitOutcomeUnknown,
     SubmitResult,
 )
 from relaybox.carriers.smpp import deliver, routing
 from relaybox.carriers.smpp.config import SmppConfig
 from relaybox.carriers.smpp.connection import Connection
+from relaybox.carriers.smpp.journal import SENDING, Journal
 
 if TYPE_CHECKING:
     from relaybox.runtime import Runtime
@@ -62,6 +64,7 @@ class SmppAdapter:
         self._receipts: asyncio.Queue[Receipt] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._flusher: asyncio.Task[None] | None = None
+        self.journal = Journal(runtime.db) if runtime is not None else None
         self.receipts_seen = 0
         self.inbound_seen = 0
 
@@ -81,6 +84,8 @@ class SmppAdapter:
         configs = await self._load()
         if not configs:
             log.warning("RELAYBOX_CARRIER=smpp but no SMPP connection is configured")
+        if self.journal is not None:
+            await self.journal.purge()
         self.connections = [Connection(c, self._on_deliver) for c in configs]
         self._flusher = asyncio.create_task(self._flush_receipts(), name="smpp-receipts")
         await asyncio.gather(*(c.start(self.bind_wait) for c in self.connections))
@@ -95,6 +100,8 @@ class SmppAdapter:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+        if self.journal is not None:
+            await self.journal.stop()
         self.connections = []
 
     # -- MT ---------------------------------------------------------------------------------
@@ -103,6 +110,11 @@ class SmppAdapter:
         route = routing.candidates(self.connections, message.to)
         if not route:
             raise CarrierUnavailable(f"no SMPP connection carries {message.to}")
+        if self.journal is not None:
+            try:
+                await self.journal.sending(message.message_id)
+            except Exception as err:  # nothing was written anywhere: safe to try again
+                raise CarrierUnavailable(f"could not record the submit: {err}") from err
         self._in_flight[message.message_id] = self._in_flight.get(message.message_id, 0) + 1
         try:
             last: CarrierUnavailable | None = None
@@ -113,15 +125,32 @@ class SmppAdapter:
                     last = err  # nothing was written on this one: try the next
                     continue
                 self._remember(message.message_id, result)
+                if self.journal is not None:
+                    await self._journal_quietly(self.journal.sent(message.message_id, result))
                 return result
             assert last is not None
             raise last
+        except RetryableCarrierError:
+            # Raised only before any part reached an SMSC (a later part's failure is final,
+            # CarrierRejected, and keeps the row: its first parts are out there).
+            if self.journal is not None:
+                await self._journal_quietly(self.journal.clean(message.message_id))
+            raise
         finally:
             left = self._in_flight[message.message_id] - 1
             if left:
                 self._in_flight[message.message_id] = left
             else:
                 del self._in_flight[message.message_id]
+
+    @staticmethod
+    async def _journal_quietly(write: Any) -> None:
+        """A journal update after the submit: if it fails, the row stays ``sending`` and a
+        recovery reports the outcome unknown — never a duplicate."""
+        try:
+            await write
+        except Exception:
+            log.exception("SMPP submit journal update failed")
 
     def _remember(self, message_id: str, result: SubmitResult) -> None:
         self._results[message_id] = result
@@ -134,6 +163,13 @@ class SmppAdapter:
             return known
         if message.message_id in self._in_flight:
             raise SubmitOutcomeUnknown("the previous submit of this message is still in flight")
+        if self.journal is not None:
+            recorded = await self.journal.lookup(message.message_id)
+            if recorded is None:
+                return None  # no submit of it was ever started
+            if recorded != SENDING:
+                assert isinstance(recorded, SubmitResult)
+                return recorded
         raise SubmitOutcomeUnknown(
             "an earlier attempt may have written this submit to an SMSC; not resubmitting"
         )
