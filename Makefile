@@ -7,7 +7,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev run test lint format bench clean
+.PHONY: install install-dev run test lint format bench bench-smpp clean
 
 $(RUNTIME_STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: install-dev
 	$(BIN)/python -m bench.accept
 	$(BIN)/python -m bench.e2e
 	$(BIN)/python -m bench.crash_e2e --messages 10000
+
+## relaybox vs Jasmin 0.11.0 over SMPP, end to end (needs RabbitMQ and Redis; ~6 min).
+bench-smpp: install-dev
+	$(BIN)/python -m bench.smpp_e2e $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -35,7 +35,9 @@ async def run(
     connections: int,
     keep_bodies: bool = False,
     on_response: Callable[[bytes], None] | None = None,
+    on_timed_response: Callable[[bytes, float], None] | None = None,
 ) -> Load:
+    """on_timed_response gets each body with its request's perf_counter send time."""
     load = Load()
     lock = asyncio.Lock()
 
@@ -54,11 +56,13 @@ async def run(
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.split(b"\r\n")
                 status = int(lines[0].split()[1])
-                length = 0
+                length, chunked = 0, False
                 for line in lines[1:]:
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":", 1)[1])
-                body = await reader.readexactly(length)
+                    elif line.lower() == b"transfer-encoding: chunked":
+                        chunked = True
+                body = await (read_chunked(reader) if chunked else reader.readexactly(length))
                 done = time.perf_counter()
                 load.sent += 1
                 load.last = done
@@ -68,11 +72,23 @@ async def run(
                     load.bodies.append(body)
                 if on_response is not None:
                     on_response(body)
+                if on_timed_response is not None:
+                    on_timed_response(body, started)
         finally:
             writer.close()
 
     await asyncio.gather(*(worker() for _ in range(connections)))
     return load
+
+
+async def read_chunked(reader: asyncio.StreamReader) -> bytes:
+    """A chunked body (Twisted, e.g. Jasmin's HTTP API, answers that way), no trailers."""
+    parts = []
+    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+    await reader.readuntil(b"\r\n")
+    return b"".join(parts)
 
 
 def percentile(values: list[float], p: float) -> float:

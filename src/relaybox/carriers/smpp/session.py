@@ -26,6 +26,11 @@ State = Literal["connecting", "bound", "down", "stopped"]
 BACKOFF_FIRST = 0.2
 BACKOFF_MAX = 30.0
 CONNECT_TIMEOUT_MS = 5000
+# Inbound PDUs smpp34 buffers until Python reads them. submit_sm_resp shares that queue with
+# receipts: when a busy server falls behind a burst of receipts, the default capacity fills
+# and the core fails the pending submits with ESME_RSYSERR, i.e. outcome unknown, by the
+# thousand (seen in bench.smpp_e2e). Receipts are small; buffer generously.
+INBOUND_CAPACITY = 100_000
 
 OnDeliver = Callable[[smpp34.DeliverSmEvent], Awaitable[None]]
 
@@ -50,6 +55,9 @@ class Bind:
         self.state: State = "down"
         self.smsc: smpp34.Smsc | None = None
         self.in_flight = 0
+        # smpp34 does not queue submits beyond its window: past it they fail (ESME_RSYSERR or
+        # no response), which the adapter must treat as outcome unknown. Wait for a slot here.
+        self._window = asyncio.Semaphore(config.window)
         self.binds = 0  # successful binds so far (reconnects are binds - 1)
         self.failures = 0  # consecutive failed attempts
         self.last_error: str | None = None
@@ -133,6 +141,7 @@ class Bind:
             bind_type=self.bind_type,
             system_type=c.system_type,
             window_size=c.window,
+            inbound_capacity=INBOUND_CAPACITY,
             connect_timeout_ms=CONNECT_TIMEOUT_MS,
         )
         self.smsc = await self._client.connect()
@@ -156,14 +165,15 @@ class Bind:
     async def submit(self, response_timeout: float, **fields: Any) -> smpp34.SubmitSmResp:
         """Write one submit_sm and wait for its response. The caller has checked ``can_submit``;
         a TimeoutError or SmppError from here means the outcome is unknown."""
-        smsc = self.smsc
-        if smsc is None:
-            raise NotBound(f"SMPP {self.config.name} bind {self.index} is not bound")
-        self.in_flight += 1
-        try:
-            return await asyncio.wait_for(smsc.submit_sm(**fields), response_timeout)
-        finally:
-            self.in_flight -= 1
+        async with self._window:  # nothing is written while waiting for a slot
+            smsc = self.smsc
+            if smsc is None:
+                raise NotBound(f"SMPP {self.config.name} bind {self.index} is not bound")
+            self.in_flight += 1
+            try:
+                return await asyncio.wait_for(smsc.submit_sm(**fields), response_timeout)
+            finally:
+                self.in_flight -= 1
 
     def health(self) -> dict[str, Any]:
         return {
