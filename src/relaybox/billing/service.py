@@ -41,6 +41,7 @@ from relaybox.billing.models import (
     Wallet,
 )
 from relaybox.errors import InsufficientFunds, ValidationFailed
+from relaybox.storage import raw
 from relaybox.storage.base import dialect_insert
 from relaybox.storage.pagination import Page, paginate
 
@@ -358,20 +359,16 @@ async def settle(
         return
     await lock_wallets(session, ((h.account_id, h.currency) for h in moving.values()))
     now = clock.now()
-    for ref in capture:
-        h = moving.get(ref)
-        if h is None or not await _move(session, ref, HELD, CAPTURED, now):
-            continue
-        await append(
-            session,
-            account_id=h.account_id,
-            currency=h.currency,
-            kind=SMS_CHARGE,
-            amount=-h.amount,
-            ref=ref,
-            description="Message segments",
-            at=now,
-        )
+    capturing = [r for r in dict.fromkeys(capture) if r in moving]
+    captured = await _move_many(session, capturing, HELD, CAPTURED, now)
+    await _append_many(
+        session,
+        [moving[r] for r in capturing if r in captured],
+        kind=SMS_CHARGE,
+        sign=-1,
+        description="Message segments",
+        at=now,
+    )
     for ref in release:
         h = moving.get(ref)
         if h is None or await _move(session, ref, HELD, RELEASED, now):
@@ -387,6 +384,62 @@ async def settle(
                 description="Refund: message failed",
                 at=now,
             )
+
+
+async def _move_many(
+    session: AsyncSession, refs: Sequence[str], before: str, after: str, now: datetime
+) -> set[str]:
+    """Move many holds from ``before`` to ``after`` in one statement; returns the refs moved
+    (exactly one caller moves each)."""
+    if not refs:
+        return set()
+    rows = await raw.fetch(
+        session,
+        f"UPDATE wallet_holds SET state = ?, updated_at = ? WHERE state = ? "
+        f"AND ref IN ({raw.marks(len(refs))}) RETURNING ref",
+        (after, now, before, *refs),
+    )
+    return {row[0] for row in rows}
+
+
+async def _append_many(
+    session: AsyncSession,
+    holds: Sequence[Hold],
+    *,
+    kind: str,
+    sign: int,
+    description: str,
+    at: datetime,
+) -> None:
+    """One ledger row per hold, in order, each wallet's running total read once. The caller
+    holds the wallets' locks."""
+    last: dict[tuple[str, str], tuple[int, int]] = {}
+    for h in holds:
+        key = (h.account_id, h.currency)
+        if key not in last:
+            last[key] = await _last(session, h.account_id, h.currency, APP)
+        seq, before = last[key]
+        amount = sign * h.amount
+        last[key] = (seq + 1, before + amount)
+        session.add(
+            LedgerEntry(
+                id=ids.new_id("led"),
+                account_id=h.account_id,
+                currency=h.currency,
+                bucket=APP,
+                seq=seq + 1,
+                kind=kind,
+                amount=amount,
+                balance_after=before + amount,
+                ref=h.ref,
+                number_id=None,
+                period=None,
+                description=description,
+                created_at=at,
+            )
+        )
+    if holds:
+        await session.flush()
 
 
 async def _move(session: AsyncSession, ref: str, before: str, after: str, now: datetime) -> bool:
