@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import PY, ROOT, Process, emit, free_port, wait_http, wrk
+from bench.common import PY, ROOT, Process, emit, free_port, server_env, wait_http, wrk
 
 SCRIPT = ROOT / "bench" / "send.lua"
 
@@ -67,18 +67,7 @@ def relaybox(
 ) -> dict[str, float]:
     tenant = asyncio.run(_tenant(database_url))
     port = free_port()
-    env = {
-        **os.environ,
-        "RELAYBOX_DATABASE_URL": database_url,
-        "RELAYBOX_DATA_DIR": str(work),
-        "RELAYBOX_PORT": str(port),
-        "RELAYBOX_DEMO": "false",
-        "RELAYBOX_SECRET_KEY": "bench",
-        "RELAYBOX_ACCESS_LOG": "false",
-        "RELAYBOX_LOG_LEVEL": "WARNING",
-        "RELAYBOX_RATE_LIMIT_NATIVE_PER_MINUTE": "1000000000",
-        **(extra_env or {}),
-    }
+    env = {**server_env(database_url, work, port), **(extra_env or {})}
     args = [PY, "-m", "relaybox.cli", "serve", "--no-migrate"]
     if not worker:
         args.append("--no-worker")

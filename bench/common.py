@@ -97,3 +97,23 @@ def emit(name: str, result: dict[str, Any]) -> None:
     if target:
         with open(target, "a") as handle:
             handle.write(json.dumps({"bench": name, **result}) + "\n")
+
+
+def server_env(
+    database_url: str, work: Path, port: int, secret: str = "bench", **settings: str
+) -> dict[str, str]:
+    """The environment of a relaybox server under benchmark: its database, no demo account,
+    quiet logs, rate limits out of the way. ``settings`` add RELAYBOX_* values by setting name
+    (``carrier="smpp"`` is RELAYBOX_CARRIER)."""
+    return {
+        **os.environ,
+        "RELAYBOX_DATABASE_URL": database_url,
+        "RELAYBOX_DATA_DIR": str(work),
+        "RELAYBOX_PORT": str(port),
+        "RELAYBOX_DEMO": "false",
+        "RELAYBOX_SECRET_KEY": secret,
+        "RELAYBOX_ACCESS_LOG": "false",
+        "RELAYBOX_LOG_LEVEL": os.environ.get("RELAYBOX_LOG_LEVEL", "WARNING"),
+        "RELAYBOX_RATE_LIMIT_NATIVE_PER_MINUTE": "1000000000",
+        **{f"RELAYBOX_{name.upper()}": value for name, value in settings.items()},
+    }

@@ -33,6 +33,8 @@ from typing import Any
 
 import httpx
 
+from bench.common import server_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -119,20 +121,15 @@ async def run(
     await db.close()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "RELAYBOX_DATABASE_URL": url,
-        "RELAYBOX_DATA_DIR": str(work),
-        "RELAYBOX_PORT": str(port),
-        "RELAYBOX_DEMO": "false",
-        "RELAYBOX_SECRET_KEY": "crash",
-        "RELAYBOX_ACCESS_LOG": "false",
-        "RELAYBOX_LOG_LEVEL": "WARNING",
-        "RELAYBOX_SIMULATOR_RECEIPT_SECONDS": "0.2",
-        "RELAYBOX_IDEMPOTENCY_LOCK_SECONDS": "3",
-        "RELAYBOX_RATE_LIMIT_NATIVE_PER_MINUTE": "100000000",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = server_env(
+        url,
+        work,
+        port,
+        "crash",
+        simulator_receipt_seconds="0.2",
+        idempotency_lock_seconds="3",
+    )
+    env["PYTHONPATH"] = str(ROOT)
     receiver = Receiver()
     await receiver.start()
     log = work / "server.log"

@@ -27,7 +27,7 @@ import orjson
 
 from bench import loadgen
 from bench.accept import _fresh_pg, _tenant
-from bench.common import PY, Process, emit, free_port, wait_http
+from bench.common import PY, Process, emit, free_port, server_env, wait_http
 
 
 class Receiver:
@@ -115,18 +115,7 @@ async def main_async(args: argparse.Namespace) -> None:
             receiver = Receiver()
             hook_port = await receiver.start()
             port = free_port()
-            env = {
-                **os.environ,
-                "RELAYBOX_DATABASE_URL": db_url,
-                "RELAYBOX_DATA_DIR": str(work),
-                "RELAYBOX_PORT": str(port),
-                "RELAYBOX_DEMO": "false",
-                "RELAYBOX_SECRET_KEY": "bench",
-                "RELAYBOX_ACCESS_LOG": "false",
-                "RELAYBOX_LOG_LEVEL": "WARNING",
-                "RELAYBOX_SIMULATOR_RECEIPT_SECONDS": "0.05",
-                "RELAYBOX_RATE_LIMIT_NATIVE_PER_MINUTE": "1000000000",
-            }
+            env = server_env(db_url, work, port, simulator_receipt_seconds="0.05")
             split = args.workers > 0 and name == "postgres"
             serve = ["serve", "--no-migrate", *(["--no-worker"] if split else [])]
             server = Process([PY, "-m", "relaybox.cli", *serve], env, work / f"relaybox-{name}.log")

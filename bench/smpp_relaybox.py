@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import httpx
 import orjson
 
 from bench import loadgen
-from bench.common import PY, Process, free_port, wait_http
+from bench.common import PY, Process, free_port, server_env, wait_http
 from bench.e2e import Receiver
 from bench.smpp_e2e import suffix
 
@@ -93,18 +92,7 @@ async def run_relaybox(args: argparse.Namespace, smsc: Any, work: Path) -> dict[
     receiver = Receiver()
     hook_port = await receiver.start()
     port = free_port()
-    env = {
-        **os.environ,
-        "RELAYBOX_DATABASE_URL": db_url,
-        "RELAYBOX_DATA_DIR": str(work),
-        "RELAYBOX_PORT": str(port),
-        "RELAYBOX_DEMO": "false",
-        "RELAYBOX_SECRET_KEY": SECRET,
-        "RELAYBOX_CARRIER": "smpp",
-        "RELAYBOX_ACCESS_LOG": "false",
-        "RELAYBOX_LOG_LEVEL": os.environ.get("RELAYBOX_LOG_LEVEL", "WARNING"),
-        "RELAYBOX_RATE_LIMIT_NATIVE_PER_MINUTE": "1000000000",
-    }
+    env = server_env(db_url, work, port, SECRET, carrier="smpp")
     bound = smsc.stats().get("bound_sessions", 0)
     log = work / "relaybox.log"
     server = Process([PY, "-m", "relaybox.cli", "serve", "--no-migrate"], env, log)

@@ -142,10 +142,16 @@ def worker() -> None:
 # -- admin --------------------------------------------------------------------------------------
 
 
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _run(work: Callable[[AsyncSession], Awaitable[T]], *, jobs: bool = False) -> T:
+    """Run ``work`` in one write transaction; a DomainError exits 1 with its message. ``jobs``
+    registers the job handlers first, for work that may enqueue jobs (e.g. an inbound SMS)."""
     from relaybox.storage.database import Database
 
     settings = _settings()
+    if jobs:
+        from relaybox.runtime import load_capabilities
+
+        load_capabilities(settings.extra_module_names)
 
     async def main() -> T:
         db = Database(settings.resolved_database_url)

@@ -148,6 +148,38 @@ async def balances(session: AsyncSession, account_id: str) -> list[Balances]:
     return out
 
 
+def _entry(
+    account_id: str,
+    currency: str,
+    bucket: str,
+    seq: int,
+    before: int,
+    kind: str,
+    amount: int,
+    ref: str | None,
+    description: str,
+    at: datetime | None,
+    number_id: str | None = None,
+    period: str | None = None,
+) -> LedgerEntry:
+    """The ledger row after one whose running total was ``before``."""
+    return LedgerEntry(
+        id=ids.new_id("led"),
+        account_id=account_id,
+        currency=currency,
+        bucket=bucket,
+        seq=seq,
+        kind=kind,
+        amount=amount,
+        balance_after=before + amount,
+        ref=ref,
+        number_id=number_id,
+        period=period,
+        description=description[:200],
+        created_at=at or clock.now(),
+    )
+
+
 async def append(
     session: AsyncSession,
     *,
@@ -164,20 +196,19 @@ async def append(
 ) -> LedgerEntry:
     """Append one ledger row. The caller holds the wallet lock (lock_wallet)."""
     seq, before = await _last(session, account_id, currency, bucket)
-    entry = LedgerEntry(
-        id=ids.new_id("led"),
-        account_id=account_id,
-        currency=currency,
-        bucket=bucket,
-        seq=seq + 1,
-        kind=kind,
-        amount=amount,
-        balance_after=before + amount,
-        ref=ref,
-        number_id=number_id,
-        period=period,
-        description=description[:200],
-        created_at=at or clock.now(),
+    entry = _entry(
+        account_id,
+        currency,
+        bucket,
+        seq + 1,
+        before,
+        kind,
+        amount,
+        ref,
+        description,
+        at,
+        number_id,
+        period,
     )
     session.add(entry)
     await session.flush()
@@ -422,20 +453,8 @@ async def _append_many(
         amount = sign * h.amount
         last[key] = (seq + 1, before + amount)
         session.add(
-            LedgerEntry(
-                id=ids.new_id("led"),
-                account_id=h.account_id,
-                currency=h.currency,
-                bucket=APP,
-                seq=seq + 1,
-                kind=kind,
-                amount=amount,
-                balance_after=before + amount,
-                ref=h.ref,
-                number_id=None,
-                period=None,
-                description=description,
-                created_at=at,
+            _entry(
+                h.account_id, h.currency, APP, seq + 1, before, kind, amount, h.ref, description, at
             )
         )
     if holds:

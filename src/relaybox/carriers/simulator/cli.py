@@ -7,8 +7,6 @@ It writes to the same database as the server; the server's worker picks up what 
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Annotated, Any
 
 import typer
@@ -18,31 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 app = typer.Typer(help="The carrier simulator: virtual handsets and magic numbers.")
 
 
-def _emit(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))
-
-
 def _run(work: Any) -> Any:
-    from relaybox.errors import DomainError
-    from relaybox.runtime import load_capabilities
-    from relaybox.settings import Settings
-    from relaybox.storage.database import Database
+    from relaybox import cli  # imported late: relaybox.cli mounts this app at its import
 
-    settings = Settings()
-    load_capabilities(settings.extra_module_names)  # the jobs a handset message may enqueue
+    return cli._run(work, jobs=True)  # a handset message may enqueue replies and webhooks
 
-    async def main() -> Any:
-        db = Database(settings.resolved_database_url)
-        try:
-            return await db.write(work)
-        finally:
-            await db.close()
 
-    try:
-        return asyncio.run(main())
-    except DomainError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+def _emit(data: Any) -> None:
+    from relaybox import cli
+
+    cli._emit(data)
 
 
 async def _account_for(session: AsyncSession, number: str, account: str | None) -> str:
