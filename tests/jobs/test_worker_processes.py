@@ -121,10 +121,13 @@ async def test_kill_9_mid_batch_second_worker_finishes_everything(pg: str, tmp_p
     first = start_worker(pg, log, tmp_path, "first", concurrency=16, lease=3)
     try:
 
-        async def some_done() -> bool:
-            return sum(1 for e in read_log(log) if e[0] == "end") >= 100
+        async def some_done_and_some_running() -> bool:
+            entries = read_log(log)
+            ended = {n for kind, n, _ in entries if kind == "end"}
+            running = {n for kind, n, _ in entries if kind == "start"} - ended
+            return len(ended) >= 100 and bool(running)  # kill inside a batch, not between two
 
-        await wait_for(some_done, 60)
+        await wait_for(some_done_and_some_running, 60)
         os.killpg(first.pid, signal.SIGKILL)  # mid-batch: jobs are running right now
         first.wait()
     finally:
