@@ -38,6 +38,7 @@ async def events() -> Recorder:
 async def adapter(smsc: Smsc, events: Recorder) -> AsyncIterator[SmppAdapter]:
     a = SmppAdapter(configs=[config_for(smsc, "main", sessions=2, response_timeout=0.5)])
     await a.start(events)
+    await smsc.wait_bound(2)
     yield a
     await a.stop()
 
@@ -168,6 +169,7 @@ async def test_packed_mo() -> None:
     packed = SmppAdapter(configs=[config_for(smsc, "packed", gsm7="packed")])
     recorder = Recorder()
     await packed.start(recorder)
+    await smsc.wait_bound(1)  # the peer registers the session a moment after the bind answer
     try:
         text = "Packed septets {with} escapes €"
         await smsc.send_mo("+447700900555", "+447700900001", text, packed=True)
